@@ -4,7 +4,7 @@ go 1.26.4
 
 require (
 	github.com/go-jose/go-jose/v4 v4.1.9
-	go.temporal.io/sdk v1.51.0
+	go.temporal.io/sdk v1.41.1
 	go.temporal.io/server v1.31.2
 )
 
@@ -151,7 +151,7 @@ require (
 	go.opentelemetry.io/otel/sdk/metric v1.44.0 // indirect
 	go.opentelemetry.io/otel/trace v1.44.0 // indirect
 	go.opentelemetry.io/proto/otlp v1.9.0 // indirect
-	go.temporal.io/api v1.64.3 // indirect
+	go.temporal.io/api v1.62.8 // indirect
 	go.temporal.io/auto-scaled-workers v0.0.0-20260407181057-edd947d743d2 // indirect
 	go.uber.org/atomic v1.11.0 // indirect
 	go.uber.org/dig v1.19.0 // indirect
