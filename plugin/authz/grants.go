@@ -1,6 +1,11 @@
 package authz
 
-import "go.temporal.io/server/common/authorization"
+import (
+	"sync/atomic"
+
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/server/common/authorization"
+)
 
 // SystemNamespace is the pseudo-namespace whose roles apply cluster-wide, as upstream.
 const SystemNamespace = "temporal-system"
@@ -24,6 +29,13 @@ type PatternGrant struct {
 	match   func(string) bool
 }
 
+// newPatternGrant compiles pattern once, at config load, so that matching a namespace
+// against it on the request path allocates nothing.
+func newPatternGrant(pattern string, role authorization.Role) PatternGrant {
+	g := compileGlob(pattern)
+	return PatternGrant{Pattern: pattern, Role: role, match: g.match}
+}
+
 // Grants is what one verified token is allowed: our richer form of upstream's Claims.
 // It travels in Claims.Extensions; Claims.Namespaces and Claims.System mirror the exact
 // grants so Temporal's own code (and upstream's default authorizer) still read them.
@@ -34,4 +46,9 @@ type Grants struct {
 	Patterns []PatternGrant
 	// System holds temporal-system roles, which apply cluster-wide and to every namespace.
 	System authorization.Role
+
+	// principal is the caller identity returned with every allow decision, built on the
+	// first one and reused so that authorizing a cached token allocates nothing
+	// (see authorizer.principalOf). Grants must therefore only be passed by pointer.
+	principal atomic.Pointer[commonpb.Principal]
 }
