@@ -15,14 +15,17 @@ die() { printf 'setup-host: error: %s\n' "$*" >&2; exit 1; }
 
 is_debian_root() { [ -r /etc/debian_version ] && [ "$(id -u)" -eq 0 ]; }
 
-# --- Debian packages: the engine, the local registry and debootstrap (local base images) ---
+# --- Debian packages: the engine, the local registry, debootstrap (local base images) and
+# busybox-static (a 2 MB image the docker tests build on) ---
 install_packages() {
     local missing=()
     command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
     command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
     command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+    dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' \
+        || missing+=(busybox-static)
     if [ "${#missing[@]}" -eq 0 ]; then
-        say "packages present: docker.io docker-registry debootstrap"
+        say "packages present: docker.io docker-registry debootstrap busybox-static"
         return
     fi
     is_debian_root || die "missing ${missing[*]}: install them (Debian: apt-get install ${missing[*]})"
