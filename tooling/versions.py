@@ -64,7 +64,8 @@ def load_versions(root: Path | None = None, env: Mapping[str, str] | None = None
         if key not in data:
             raise ToolError(f"{path}: missing key {key!r}")
         if not isinstance(data[key], kind) or isinstance(data[key], bool):
-            raise ToolError(f"{path}: {key!r} must be a {kind.__name__}, got {data[key]!r}")
+            expected = "an integer" if kind is int else "a string"
+            raise ToolError(f"{path}: {key!r} must be {expected}, got {data[key]!r}")
         return data[key]
 
     temporal = env.get("TEMPORAL_VERSION") or str(value("temporal", str))
