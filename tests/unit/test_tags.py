@@ -71,5 +71,5 @@ def test_next_tag(release: str, existing: list[str], expected: str) -> None:
 
 
 def test_next_tag_rejects_non_release() -> None:
-    with pytest.raises(ToolError, match="TEMPORAL_VERSION='1.31' is not a release"):
+    with pytest.raises(ToolError, match=r"TEMPORAL_VERSION='1\.31' is not a release"):
         next_tag("1.31", [])

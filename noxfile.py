@@ -1,0 +1,60 @@
+"""Nox sessions. A bare `nox` runs what CI runs: lint, plugin, tests, smoke.
+
+    nox -s lint       ruff, mypy, gofmt, go vet, staticcheck, versions.toml vs plugin/go.mod
+    nox -s plugin     go build, go test (-race on authz, coverage floor on authz)
+    nox -s tests      pytest tests/unit and tests/docker (real engine, real local registry)
+    nox -s smoke      the built image against Keycloak; extra args go to pytest, e.g.
+                      `nox -s smoke -- --local-bases`
+
+The steps live in tooling/nox_helpers.py.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nox
+
+# Nox does not put the noxfile's directory on sys.path; the helpers live beside it.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tooling import nox_helpers as helpers
+
+nox.options.sessions = ["lint", "plugin", "tests", "smoke"]
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.error_on_missing_interpreters = True
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Python and Go linters, and the versions consistency check."""
+    helpers.install_python_deps(session)
+    helpers.python_lint(session)
+    helpers.gofmt_clean(session)
+    helpers.go(session, "vet", "./...")
+    helpers.staticcheck(session)
+    helpers.versions_consistent(session)
+
+
+@nox.session(python=False)
+def plugin(session: nox.Session) -> None:
+    """Build and test the Go plugin."""
+    helpers.go(session, "build", "./...")
+    helpers.go(session, "test", "./...")
+    helpers.go(session, "test", "-race", helpers.AUTHZ_PACKAGE)
+    helpers.authz_coverage(session)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Unit tests of the tooling, and tests against the real Docker engine and registry."""
+    helpers.install_python_deps(session)
+    session.run("pytest", "tests/unit", "tests/docker", *session.posargs)
+
+
+@nox.session
+def smoke(session: nox.Session) -> None:
+    """Build, push and run the image; check it enforces authorization (tests/smoke)."""
+    helpers.install_python_deps(session)
+    session.run("pytest", "tests/smoke", *session.posargs)
