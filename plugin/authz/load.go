@@ -85,9 +85,14 @@ func yamlConfigError(source string, root *yaml.Node, err error) error {
 		if f := fieldNotFound.FindStringSubmatch(problem); f != nil {
 			problem = fmt.Sprintf("unknown key %q", f[1])
 		}
+		if strings.Contains(problem, "into time.Duration") {
+			problem += "; write a duration with a unit, e.g. 30s or 1h"
+		}
 		path := keyPathAtLine(root, line)
 		if key == "" {
 			key = path
+			problems = append(problems, fmt.Sprintf("line %s: %s", m[1], problem))
+			continue
 		}
 		problems = append(problems, fmt.Sprintf("line %s: %s (%s)", m[1], problem, path))
 	}

@@ -176,7 +176,7 @@ func TestSubjectClaim(t *testing.T) {
 		t.Fatalf("claims %+v err %v", c, err)
 	}
 	for claims, want := range map[string]map[string]any{
-		`token has no "client_id" claim`:                      {"sub": "x"},
+		`token has no "client_id" claim`:                       {"sub": "x"},
 		`token claim "client_id" is a number, not a non-empty`: {"client_id": 7},
 		`token claim "client_id" is an empty string`:           {"client_id": ""},
 	} {
@@ -225,11 +225,11 @@ func TestNoKidWithSingleKey(t *testing.T) {
 func TestCheckJSONShape(t *testing.T) {
 	for payload, want := range map[string]string{
 		`{"a":1,"b":{"a":2},"c":[{"a":1},{"a":2}]}`: "",
-		`{"a":{"b":1,"b":2}}`:                        `duplicate key "b"`,
-		`{"a":[{"x":1,"x":1}]}`:                      `duplicate key "x"`,
-		`{"a":"b","c":"a"}`:                          "",
-		`{"a":"a","a":"x"}`:                          `duplicate key "a"`,
-		`{"a":}`:                                     "not valid JSON",
+		`{"a":{"b":1,"b":2}}`:                       `duplicate key "b"`,
+		`{"a":[{"x":1,"x":1}]}`:                     `duplicate key "x"`,
+		`{"a":"b","c":"a"}`:                         "",
+		`{"a":"a","a":"x"}`:                         `duplicate key "a"`,
+		`{"a":}`:                                    "not valid JSON",
 		`{"k":` + strings.Repeat(`{"k":`, 32) + `1` + strings.Repeat("}", 33): "nested deeper",
 	} {
 		err := checkJSONShape([]byte(payload))
