@@ -134,7 +134,7 @@ func TestStrongestWord(t *testing.T) {
 		{RoleReader | RoleWriter, wordWrite},
 		{RoleAdmin | RoleWorker, wordAdmin},
 	} {
-		if got := strongestWord(tc.role); got != tc.want {
+		if got := strongestWord(tc.role); got != tc.want || got.String() != roleWordNames[tc.want] {
 			t.Errorf("strongestWord(%b) = %v, want %v", tc.role, got, tc.want)
 		}
 	}
