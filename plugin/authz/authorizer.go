@@ -28,7 +28,11 @@ var _ authorization.Authorizer = (*authorizer)(nil)
 
 // newAuthorizer compiles the authorizer section of cfg.
 func newAuthorizer(cfg *Config, opts Options) (*authorizer, error) {
-	compiled, err := cfg.Authorizer.compile(cfg.source)
+	source := cfg.source
+	if source == "" {
+		source = "authorization config" // as Config.Validate names an unnamed config
+	}
+	compiled, err := cfg.Authorizer.compile(source)
 	if err != nil {
 		return nil, err
 	}

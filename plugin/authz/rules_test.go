@@ -1,11 +1,14 @@
 package authz
 
 import (
+	"bytes"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
 	"go.temporal.io/server/common/authorization"
+	"gopkg.in/yaml.v3"
 )
 
 // The two example rule sets of config/authz/rules-examples.yaml, and a few more.
@@ -136,6 +139,55 @@ func TestStrongestWord(t *testing.T) {
 	} {
 		if got := strongestWord(tc.role); got != tc.want || got.String() != roleWordNames[tc.want] {
 			t.Errorf("strongestWord(%b) = %v, want %v", tc.role, got, tc.want)
+		}
+	}
+}
+
+// The shipped examples load with the real schema and do what their comments say.
+func TestRulesExampleFile(t *testing.T) {
+	data, err := os.ReadFile("../../config/authz/rules-examples.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Authorizer AuthorizerConfig `yaml:"authorizer"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("rules-examples.yaml: %v", err)
+	}
+	if len(doc.Authorizer.Rules) < 2 {
+		t.Fatalf("rules-examples.yaml has %d rules, want both example sets", len(doc.Authorizer.Rules))
+	}
+	a := newTestAuthorizer(t, doc.Authorizer, Options{})
+	reader := callers()["read"]
+	prodWriter := grantsCaller("bob", &Grants{Namespaces: map[string]authorization.Role{"prod-eu": RoleWriter}})
+	prodAdmin := grantsCaller("carol", nsGrant("prod", RoleAdmin))
+	for _, tc := range []struct {
+		claims  *authorization.Claims
+		api, ns string
+		allowed bool
+	}{
+		{reader, "ListWorkflowExecutions", "default", true},
+		{reader, "CountWorkflowExecutions", "default", true},
+		{reader, "DescribeWorkflowExecution", "default", true},
+		{reader, "GetClusterInfo", "", true},
+		{reader, "ListNamespaces", "", true},
+		{reader, "GetWorkflowExecutionHistory", "default", false},
+		{reader, "QueryWorkflow", "default", false},
+		{callers()["sys-read"], "GetSearchAttributes", "", true},
+		{prodWriter, "StartWorkflowExecution", "prod-eu", true},
+		{prodWriter, "SignalWorkflowExecution", "prod-eu", true},
+		{prodWriter, "TerminateWorkflowExecution", "prod-eu", false},
+		{prodWriter, "ResetWorkflowExecution", "prod-eu", false},
+		{prodWriter, "DeleteWorkflowExecution", "prod-eu", false},
+		{prodWriter, "StartBatchOperation", "prod-eu", false},
+		{prodAdmin, "TerminateWorkflowExecution", "prod", true},
+	} {
+		res := authorize(t, a, tc.claims, wfPrefix+tc.api, tc.ns)
+		if got := res.Decision == authorization.DecisionAllow; got != tc.allowed {
+			t.Errorf("%s calling %s in %q: allowed=%v, want %v (%s)", tc.claims.Subject, tc.api, tc.ns, got, tc.allowed, res.Reason)
 		}
 	}
 }
