@@ -40,6 +40,14 @@ storage:
 http:
   addr: {addr}
 """
+# htpasswd auth with an empty user file: every request is refused as unauthenticated,
+# which is how tests see a registry that says "no" to who we are.
+_AUTH_TEMPLATE = """\
+auth:
+  htpasswd:
+    realm: hardened-temporal-test
+    path: {htpasswd}
+"""
 
 
 def free_loopback_port() -> int:
@@ -53,9 +61,16 @@ def free_loopback_port() -> int:
 class LocalRegistry:
     """`docker-registry serve` on 127.0.0.1:<port>, started on enter and stopped on exit."""
 
-    def __init__(self, port: int | None = None, *, startup_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        startup_timeout: float = 30.0,
+        refuse_everyone: bool = False,
+    ) -> None:
         self.port = port if port is not None else free_loopback_port()
         self.startup_timeout = startup_timeout
+        self.refuse_everyone = refuse_everyone
         self.workdir: Path | None = None
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -85,7 +100,12 @@ class LocalRegistry:
         storage = self.workdir / "storage"
         storage.mkdir()
         config = self.workdir / "config.yml"
-        config.write_text(_CONFIG_TEMPLATE.format(storage=storage, addr=self.host))
+        text = _CONFIG_TEMPLATE.format(storage=storage, addr=self.host)
+        if self.refuse_everyone:
+            htpasswd = self.workdir / "htpasswd"
+            htpasswd.write_text("")
+            text += _AUTH_TEMPLATE.format(htpasswd=htpasswd)
+        config.write_text(text)
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 [binary, "serve", str(config)],
@@ -113,6 +133,9 @@ class LocalRegistry:
                 with urllib.request.urlopen(f"{self.url}/v2/", timeout=2) as response:
                     if response.status == 200:
                         return
+            except urllib.error.HTTPError as err:
+                if err.code == 401 and self.refuse_everyone:
+                    return  # answering, and refusing as configured
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             time.sleep(0.2)
