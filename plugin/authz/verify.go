@@ -96,7 +96,9 @@ func (v *verifier) verify(token string) (*verifiedToken, error) {
 	if err := checkJSONShape(payload); err != nil {
 		return nil, fmt.Errorf("token payload rejected: %v", err)
 	}
-	var registered jwt.Claims
+	// Only the registered claims we check are decoded strictly; jti, sub and the rest are
+	// not ours to judge.
+	var registered timeAndAudience
 	if err := json.Unmarshal(payload, &registered); err != nil {
 		return nil, fmt.Errorf("token has a malformed registered claim: %v", err)
 	}
@@ -174,7 +176,15 @@ func (v *verifier) findKey(candidates []*trustedIssuer, kid string) (*trustedIss
 	}
 }
 
-func (v *verifier) checkTimes(c *jwt.Claims, vt *verifiedToken) error {
+// timeAndAudience are the registered claims the verifier checks.
+type timeAndAudience struct {
+	Audience  jwt.Audience     `json:"aud,omitempty"`
+	Expiry    *jwt.NumericDate `json:"exp,omitempty"`
+	NotBefore *jwt.NumericDate `json:"nbf,omitempty"`
+	IssuedAt  *jwt.NumericDate `json:"iat,omitempty"`
+}
+
+func (v *verifier) checkTimes(c *timeAndAudience, vt *verifiedToken) error {
 	now := v.now()
 	if c.Expiry == nil {
 		return errors.New("token has no exp claim; tokens without an expiry are refused")
