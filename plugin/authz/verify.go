@@ -77,21 +77,30 @@ func (v *verifier) verify(token string) (*verifiedToken, error) {
 	if err != nil {
 		return nil, err
 	}
-	ti, key, err := v.findKey(candidates, header.KeyID)
+	matches, err := v.findKeys(candidates, header.KeyID)
 	if err != nil {
 		return nil, err
 	}
-	if key.alg != "" && key.alg != string(alg) {
-		return nil, fmt.Errorf("token algorithm %s does not match the algorithm %s of key %q of issuer %q", alg, key.alg, key.kid, ti.name)
+	// Normally one key matches. Only in upstream-compatibility mode, where several key
+	// sets are pooled, may a kid occur in more than one; the first that verifies wins.
+	var (
+		ti      *trustedIssuer
+		key     *verificationKey
+		payload []byte
+		first   error
+	)
+	for _, m := range matches {
+		payload, err = verifyWith(jws, alg, m.issuer, m.key)
+		if err == nil {
+			ti, key = m.issuer, m.key
+			break
+		}
+		if first == nil {
+			first = err
+		}
 	}
-	if !algorithmFitsKey(alg, key.key) {
-		return nil, fmt.Errorf("token algorithm %s cannot be used with key %q of issuer %q (key type %s)", alg, key.kid, ti.name, keyType(key))
-	}
-	// Verify with the bare public key: go-jose then ignores any jwk, jku, x5u or x5c
-	// header the token carries.
-	payload, err := jws.Verify(key.key)
-	if err != nil {
-		return nil, fmt.Errorf("signature does not verify with key %q of issuer %q", key.kid, ti.name)
+	if key == nil {
+		return nil, first
 	}
 	if err := checkJSONShape(payload); err != nil {
 		return nil, fmt.Errorf("token payload rejected: %v", err)
@@ -134,11 +143,36 @@ func (v *verifier) issuersFor(iss string) ([]*trustedIssuer, error) {
 	return []*trustedIssuer{ti}, nil
 }
 
-// findKey chooses the verification key by kid, refetching (rate-limited) once when the
+// verifyWith checks that alg fits the key, then the signature.
+func verifyWith(jws *jose.JSONWebSignature, alg jose.SignatureAlgorithm, ti *trustedIssuer, key *verificationKey) ([]byte, error) {
+	if key.alg != "" && key.alg != string(alg) {
+		return nil, fmt.Errorf("token algorithm %s does not match the algorithm %s of key %q of issuer %q", alg, key.alg, key.kid, ti.name)
+	}
+	if !algorithmFitsKey(alg, key.key) {
+		return nil, fmt.Errorf("token algorithm %s cannot be used with key %q of issuer %q (key type %s)", alg, key.kid, ti.name, keyType(key))
+	}
+	// Verify with the bare public key: go-jose then ignores any jwk, jku, x5u or x5c
+	// header the token carries.
+	payload, err := jws.Verify(key.key)
+	if err != nil {
+		return nil, fmt.Errorf("signature does not verify with key %q of issuer %q", key.kid, ti.name)
+	}
+	return payload, nil
+}
+
+type keyMatch struct {
+	issuer *trustedIssuer
+	key    *verificationKey
+}
+
+// findKeys chooses the verification key by kid, refetching (rate-limited) once when the
 // kid is unknown. A token without kid may use the only key of a one-key set.
-func (v *verifier) findKey(candidates []*trustedIssuer, kid string) (*trustedIssuer, *verificationKey, error) {
+func (v *verifier) findKeys(candidates []*trustedIssuer, kid string) ([]keyMatch, error) {
 	for attempt := 0; ; attempt++ {
-		var lastErr error
+		var (
+			lastErr error
+			matches []keyMatch
+		)
 		for _, ti := range candidates {
 			snap := ti.keys.snapshot()
 			if snap == nil {
@@ -150,18 +184,23 @@ func (v *verifier) findKey(candidates []*trustedIssuer, kid string) (*trustedIss
 			}
 			if kid == "" {
 				if len(snap.all) == 1 {
-					return ti, snap.all[0], nil
+					matches = append(matches, keyMatch{ti, snap.all[0]})
+					continue
 				}
 				lastErr = fmt.Errorf("token has no kid and the key set of issuer %q has %d keys", ti.name, len(snap.all))
 				continue
 			}
 			if k := snap.byKid[kid]; k != nil {
-				return ti, k, nil
+				matches = append(matches, keyMatch{ti, k})
+				continue
 			}
 			lastErr = fmt.Errorf("unknown kid %q for issuer %q", kid, ti.name)
 		}
+		if len(matches) > 0 {
+			return matches, nil
+		}
 		if attempt > 0 || kid == "" {
-			return nil, nil, lastErr
+			return nil, lastErr
 		}
 		// A new kid usually means the provider rotated its keys: fetch once more.
 		refetched := false
@@ -171,7 +210,7 @@ func (v *verifier) findKey(candidates []*trustedIssuer, kid string) (*trustedIss
 			}
 		}
 		if !refetched {
-			return nil, nil, lastErr
+			return nil, lastErr
 		}
 	}
 }
