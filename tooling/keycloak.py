@@ -8,10 +8,13 @@ checked against its `.sha1` and unpacked once under ~/.cache/hardened-temporal/k
 Keycloak 26 needs Java 21 or newer: the JDK is looked up in $KEYCLOAK_JAVA_HOME,
 $JAVA_HOME, /usr/lib/jvm/* and `java` on PATH, newest first.
 
-It runs in dev mode (`kc.sh start-dev`) with an in-memory H2 database, so every run
-starts from the realm files alone. The realms are imported through the admin REST API
-with the bootstrap admin; then each realm's discovery document must answer before the
-server counts as ready. On exit the whole process group is stopped by its PID.
+It runs in dev mode (`kc.sh start-dev`) with an H2 file database in a temporary
+directory. Creating Keycloak's schema takes minutes on 2 busy cores, so the database of
+the first clean run (schema, master realm, bootstrap admin) is kept in the cache and
+copied for later runs. The realms are (re)imported on every run through the admin REST
+API with the bootstrap admin: a realm left from an earlier run is deleted first, so each
+run starts from the realm files alone. Each realm's discovery document must answer before
+the server counts as ready. On exit the whole process group is stopped by its PID.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ def ensure_distribution(version: str = KEYCLOAK_VERSION) -> Path:
         partial = archive.with_suffix(".part")
         with urllib.request.urlopen(url, timeout=60) as response, partial.open("wb") as out:
             shutil.copyfileobj(response, out)
-        actual = hashlib.sha1(partial.read_bytes()).hexdigest()  # noqa: S324 - Maven publishes SHA-1
+        actual = hashlib.sha1(partial.read_bytes()).hexdigest()  # Maven Central publishes SHA-1
         if actual != expected:
             partial.unlink()
             raise ToolError(f"{url}: SHA-1 {actual} does not match the published {expected}")
@@ -113,12 +116,15 @@ def find_java_home(minimum: int = MIN_JAVA) -> Path:
     if java:
         candidates.append(Path(java).resolve().parent.parent)
     seen: dict[Path, int | None] = {home: java_major(home) for home in candidates}
-    usable = [(major, home) for home, major in seen.items() if major is not None and major >= minimum]
+    usable = [
+        (major, home) for home, major in seen.items() if major is not None and major >= minimum
+    ]
     if not usable:
         found = ", ".join(f"{home} ({major or 'no JDK'})" for home, major in seen.items()) or "none"
         raise ToolError(
             f"Keycloak needs Java {minimum} or newer; JDKs found: {found}. "
-            "Install one (Debian: apt-get install openjdk-21-jdk-headless) or set KEYCLOAK_JAVA_HOME."
+            "Install one (Debian: apt-get install openjdk-21-jdk-headless) "
+            "or set KEYCLOAK_JAVA_HOME."
         )
     return max(usable)[1]
 
@@ -130,7 +136,7 @@ def read_realm_file(path: Path) -> dict[str, Any]:
     except (OSError, ValueError) as err:
         raise ToolError(f"{path}: cannot read a Keycloak realm export: {err}") from err
     if not isinstance(realm, dict) or not isinstance(realm.get("realm"), str):
-        raise ToolError(f"{path}: a Keycloak realm export needs a top-level string \"realm\"")
+        raise ToolError(f'{path}: a Keycloak realm export needs a top-level string "realm"')
     return realm
 
 
@@ -152,10 +158,16 @@ class RunningKeycloak:
         self.process: subprocess.Popen[bytes] | None = None
         self.workdir: Path | None = None
         self.start_seconds: float | None = None
+        self.fresh_database = False
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def database_template(self) -> Path:
+        """The cached H2 database (schema and master realm only) that each run starts from."""
+        return cache_dir() / f"h2-template-{self.version}"
 
     def issuer(self, realm: str) -> str:
         """The `iss` of tokens from `realm`, as Keycloak reports it in discovery."""
@@ -182,10 +194,15 @@ class RunningKeycloak:
             "KC_BOOTSTRAP_ADMIN_USERNAME": BOOTSTRAP_ADMIN,
             "KC_BOOTSTRAP_ADMIN_PASSWORD": BOOTSTRAP_PASSWORD,
         }
+        database = self.workdir / "db"
+        self.fresh_database = not self.database_template.is_dir()
+        if not self.fresh_database:
+            shutil.copytree(self.database_template, database)
         command = [
             str(home / "bin" / "kc.sh"),
             "start-dev",
-            "--db=dev-mem",  # H2 in memory: nothing survives, nothing leaks between runs
+            "--db=dev-file",
+            f"--db-url-path={database}",  # H2 files under <path>/data/h2
             f"--http-port={self.port}",
             "--http-host=127.0.0.1",
             "--hostname-strict=false",
@@ -214,6 +231,7 @@ class RunningKeycloak:
         """Create `realm` (a realm export, see read_realm_file) and wait for its discovery."""
         name = realm["realm"]
         admin = self.password_token("master", "admin-cli", BOOTSTRAP_ADMIN, BOOTSTRAP_PASSWORD)
+        self._delete_realm(name, admin)
         request = urllib.request.Request(
             f"{self.url}/admin/realms",
             data=json.dumps(realm).encode(),
@@ -229,6 +247,22 @@ class RunningKeycloak:
                 f"{err.read().decode(errors='replace')}"
             ) from err
         self._wait_for(f"{self.issuer(name)}/.well-known/openid-configuration")
+
+    def _delete_realm(self, name: str, admin_token: str) -> None:
+        """Delete realm `name` if it exists (left in the cached database by an earlier run)."""
+        request = urllib.request.Request(
+            f"{self.url}/admin/realms/{urllib.parse.quote(name)}",
+            headers={"Authorization": f"Bearer {admin_token}"},
+            method="DELETE",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60):
+                pass
+        except urllib.error.HTTPError as err:
+            if err.code != 404:
+                raise ToolError(
+                    f"Keycloak cannot delete old realm {name!r}: HTTP {err.code}"
+                ) from err
 
     def _wait_for(self, url: str) -> None:
         assert self.process is not None
@@ -293,20 +327,35 @@ class RunningKeycloak:
 
     def stop(self) -> None:
         """Stop the process group this object started (by its PID) and remove its files."""
+        clean_exit = False
         if self.process is not None and self.process.poll() is None:
             pgid = self.process.pid  # start_new_session: the group id is the leader's PID
             try:
                 os.killpg(pgid, signal.SIGTERM)
-                self.process.wait(timeout=30)
+                self.process.wait(timeout=60)
+                clean_exit = self.start_seconds is not None
             except subprocess.TimeoutExpired:
                 os.killpg(pgid, signal.SIGKILL)
                 self.process.wait(timeout=10)
             except ProcessLookupError:
                 pass
         self.process = None
+        if clean_exit and self.fresh_database and self.workdir is not None:
+            self._keep_database_template(self.workdir / "db")
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
+
+    def _keep_database_template(self, database: Path) -> None:
+        """Cache the database of a run that started and stopped cleanly, for later runs."""
+        partial = Path(tempfile.mkdtemp(prefix="h2-template-", dir=cache_dir()))
+        try:
+            shutil.copytree(database, partial / "db")
+            (partial / "db").rename(self.database_template)
+        except OSError:
+            pass  # another run kept one first, or the disk is full: the next run starts fresh
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
 
     def __enter__(self) -> RunningKeycloak:
         return self.start()
