@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,3 +32,19 @@ def assert_clear_error(result: subprocess.CompletedProcess[str], *fragments: str
     assert "Traceback" not in result.stderr, result.stderr
     for fragment in fragments:
         assert fragment in result.stderr, result.stderr
+
+
+def plugin_dirs() -> list[Path]:
+    """Where the docker CLI looks for buildx (those that exist on this machine)."""
+    candidates = [
+        Path.home() / ".docker" / "cli-plugins",
+        Path("/usr/local/lib/docker/cli-plugins"),
+        Path("/usr/local/libexec/docker/cli-plugins"),
+        Path("/usr/lib/docker/cli-plugins"),
+        Path("/usr/libexec/docker/cli-plugins"),
+    ]
+    return [p for p in candidates if p.is_dir()]
+
+
+def unshare_available() -> bool:
+    return shutil.which("unshare") is not None

@@ -6,7 +6,6 @@ These tests fail, never skip, when the engine is missing: run scripts/setup-host
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tarfile
 import tempfile
@@ -74,19 +73,3 @@ def cleanup_images(docker: DockerClient) -> Iterator[list[str]]:
     for reference in created:
         if docker.image.exists(reference):
             docker.image.remove(reference, force=True)
-
-
-def plugin_dirs() -> list[Path]:
-    """Where the docker CLI looks for buildx (those that exist on this machine)."""
-    candidates = [
-        Path.home() / ".docker" / "cli-plugins",
-        Path("/usr/local/lib/docker/cli-plugins"),
-        Path("/usr/local/libexec/docker/cli-plugins"),
-        Path("/usr/lib/docker/cli-plugins"),
-        Path("/usr/libexec/docker/cli-plugins"),
-    ]
-    return [p for p in candidates if p.is_dir()]
-
-
-def unshare_available() -> bool:
-    return shutil.which("unshare") is not None

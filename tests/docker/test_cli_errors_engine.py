@@ -7,8 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli import REPO_ROOT, assert_clear_error, invoke
-from conftest import plugin_dirs, unshare_available
+from cli import REPO_ROOT, assert_clear_error, invoke, plugin_dirs, unshare_available
 from python_on_whales import DockerClient
 
 from tooling.localregistry import LocalRegistry

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from conftest import make_repo
+from repo_layout import make_repo
 
 from tooling.errors import ToolError
 from tooling.versions import (
