@@ -13,10 +13,12 @@ from tooling.errors import ToolError
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = ROOT / "plugin"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hardened-temporal"
-TOOLS_BIN = CACHE / "bin"
 
-# staticcheck 2026.x (module version v0.8.x) understands Go 1.26.
-STATICCHECK = "honnef.co/go/tools/cmd/staticcheck@v0.8.2"
+# staticcheck 2026.x (module version v0.8.x) understands Go 1.26. Installed once per
+# version into the cache, outside the repository.
+STATICCHECK_MODULE = "honnef.co/go/tools/cmd/staticcheck"
+STATICCHECK_VERSION = "v0.8.2"
+STATICCHECK_BIN = CACHE / "tools" / f"staticcheck-{STATICCHECK_VERSION}"
 # The authorization package decides who may do what: it must stay well tested.
 AUTHZ_PACKAGE = "./authz/"
 AUTHZ_MIN_COVERAGE = 85.0
@@ -51,10 +53,16 @@ def gofmt_clean(session: nox.Session) -> None:
 
 def staticcheck(session: nox.Session) -> None:
     """Install staticcheck once into the cache directory, then run it on plugin/."""
-    binary = TOOLS_BIN / "staticcheck"
+    binary = STATICCHECK_BIN / "staticcheck"
     if not binary.exists():
-        TOOLS_BIN.mkdir(parents=True, exist_ok=True)
-        session.run("go", "install", STATICCHECK, external=True, env={"GOBIN": str(TOOLS_BIN)})
+        STATICCHECK_BIN.mkdir(parents=True, exist_ok=True)
+        session.run(
+            "go",
+            "install",
+            f"{STATICCHECK_MODULE}@{STATICCHECK_VERSION}",
+            external=True,
+            env={"GOBIN": str(STATICCHECK_BIN)},
+        )
     with session.chdir(PLUGIN):
         session.run(str(binary), "./...", external=True)
 
