@@ -149,7 +149,7 @@ class RunningKeycloak:
         *,
         port: int | None = None,
         version: str = KEYCLOAK_VERSION,
-        startup_timeout: float = 240.0,
+        startup_timeout: float = 600.0,
     ) -> None:
         self.realms = realms
         self.port = port if port is not None else free_loopback_port()
