@@ -115,6 +115,9 @@ func (v *verifier) verify(token string) (*verifiedToken, error) {
 	if err := json.Unmarshal(payload, &claims); err != nil || claims == nil {
 		return nil, fmt.Errorf("token payload is not a JSON object")
 	}
+	if got, name := registeredLookalike(claims); got != "" {
+		return nil, fmt.Errorf("token payload rejected: claim %q is not %q (claim names are case-sensitive)", got, name)
+	}
 	vt := &verifiedToken{issuer: ti, kid: key.kid, thumbprint: key.thumbprint, claims: claims}
 	if err := v.checkTimes(&registered, vt); err != nil {
 		return nil, err
@@ -305,4 +308,20 @@ func checkJSONShape(payload []byte) error {
 
 func keyType(k *verificationKey) string {
 	return strings.TrimPrefix(fmt.Sprintf("%T", k.key), "*")
+}
+
+// registeredLookalike finds a claim whose name equals a checked registered claim's only
+// up to case ("EXP", "Iss", "iſs"). encoding/json matches struct fields ignoring case, so
+// such a claim would be read as exp or iss above while every case-sensitive reader (the
+// IdP, an auditor, RFC 7519 §4) sees a different claim: an expired token plus an "EXP" in
+// the future would pass. A token carrying one is refused rather than read two ways.
+func registeredLookalike(claims map[string]any) (got, name string) {
+	for k := range claims {
+		for _, name := range []string{"iss", "aud", "exp", "nbf", "iat"} {
+			if k != name && strings.EqualFold(k, name) {
+				return k, name
+			}
+		}
+	}
+	return "", ""
 }
