@@ -68,7 +68,7 @@ def docker_config_credentials(registry: str) -> str | None:
 class RegistryClient:
     image: ImageName
     timeout: float = 30.0
-    _token: str | None = field(default=None, repr=False)
+    _authorization: str | None = field(default=None, repr=False)
 
     def _open(self, request: urllib.request.Request) -> Response:
         try:
@@ -86,16 +86,22 @@ class RegistryClient:
         url = path_or_url if "://" in path_or_url else self.image.api_url + path_or_url
         for attempt in range(2):
             headers = {"Accept": accept} if accept else {}
-            if self._token:
-                headers["Authorization"] = f"Bearer {self._token}"
+            if self._authorization:
+                headers["Authorization"] = self._authorization
             response = self._open(urllib.request.Request(url, method=method, headers=headers))
             if response.status != 401 or attempt == 1:
                 return response
-            self._token = self._fetch_token(response.headers.get("WWW-Authenticate", ""))
+            self._authorization = self._answer_challenge(
+                response.headers.get("WWW-Authenticate", "")
+            )
         raise AssertionError("unreachable")
 
-    def _fetch_token(self, challenge: str) -> str:
+    def _answer_challenge(self, challenge: str) -> str:
+        """The Authorization header that answers a 401's WWW-Authenticate challenge."""
         scheme, params = parse_challenge(challenge)
+        credentials = docker_config_credentials(self.image.registry)
+        if scheme == "basic" and credentials:
+            return f"Basic {credentials}"
         if scheme != "bearer" or "realm" not in params:
             raise ToolError(
                 f"registry {self.image.registry} refused access (401, challenge {challenge!r}): "
@@ -105,7 +111,6 @@ class RegistryClient:
         query.setdefault("scope", f"repository:{self.image.repository}:pull")
         url = f"{params['realm']}?{urllib.parse.urlencode(query)}"
         headers = {}
-        credentials = docker_config_credentials(self.image.registry)
         if credentials:
             headers["Authorization"] = f"Basic {credentials}"
         response = self._open(urllib.request.Request(url, headers=headers))
@@ -121,7 +126,7 @@ class RegistryClient:
             token = None
         if not isinstance(token, str) or not token:
             raise ToolError(f"token endpoint {params['realm']} answered without a token")
-        return token
+        return f"Bearer {token}"
 
     def _refused(self, response: Response, what: str) -> ToolError:
         detail = response.body.decode(errors="replace").strip()[:300]

@@ -22,6 +22,7 @@ class FakeRegistryState:
     digests: dict[tuple[str, str], str] = field(default_factory=dict)
     grant_tokens: bool = True
     page_size: int = 2
+    basic_auth: str | None = None  # base64 user:password; when set, Basic auth replaces tokens
     token_requests: list[dict[str, str]] = field(default_factory=list)
     port: int = 0
 
@@ -43,6 +44,14 @@ def _handler(state: FakeRegistryState) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(data)
 
         def _authorized(self, name: str) -> bool:
+            if state.basic_auth is not None:
+                if self.headers.get("Authorization") == f"Basic {state.basic_auth}":
+                    return True
+                challenge = 'Basic realm="fixture"'
+                self._send(
+                    401, {"errors": [{"code": "UNAUTHORIZED"}]}, {"WWW-Authenticate": challenge}
+                )
+                return False
             expected = f"Bearer token-for-repository:{name}:pull"
             if self.headers.get("Authorization") == expected:
                 return True

@@ -1,5 +1,9 @@
 """The registry client against a local HTTP fixture speaking the token handshake."""
 
+import base64
+import json
+from pathlib import Path
+
 import pytest
 from registry_fixture import FakeRegistryState, fake_registry
 
@@ -59,3 +63,17 @@ def test_parse_challenge() -> None:
         "service": "registry.example",
         "scope": "repository:a/b:pull",
     }
+
+
+def test_basic_auth_uses_docker_login_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = base64.b64encode(b"ci:s3cret").decode()
+    state = FakeRegistryState(tags={NAME: ["1.31.2-1"]}, basic_auth=secret)
+    with fake_registry(state) as host:
+        client = RegistryClient(parse_image_name(f"{host}/{NAME}"))
+        monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+        with pytest.raises(ToolError, match=rf"registry {host} refused access \(401"):
+            client.list_tags()  # no `docker login` yet
+        (tmp_path / "config.json").write_text(json.dumps({"auths": {host: {"auth": secret}}}))
+        assert client.list_tags() == ["1.31.2-1"]
