@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/hardened-temporal/temporal-image/plugin/authz"
 	"github.com/hardened-temporal/temporal-image/plugin/internal/serverconfig"
@@ -70,7 +71,9 @@ func authzCheck(c *cli.Context, getenv func(string) string) error {
 	defer svc.Close()
 	fmt.Fprintf(out, "config:    ok (%s)\n", setup.Source)
 
-	claims, err := checkClaims(c, svc)
+	// Discovery then JWKS, each bounded by keys.fetchTimeout (set by authz.New's defaults).
+	keysWait := 2*setup.Config.Keys.FetchTimeout + time.Second
+	claims, err := checkClaims(c, svc, keysWait)
 	if err != nil {
 		var rejected tokenRejected
 		if errors.As(err, &rejected) {
@@ -155,7 +158,7 @@ type tokenRejected struct{ err error }
 func (t tokenRejected) Error() string { return t.err.Error() }
 
 // checkClaims maps the token or claims given on the command line; nil when none was.
-func checkClaims(c *cli.Context, svc *authz.Service) (*authorization.Claims, error) {
+func checkClaims(c *cli.Context, svc *authz.Service, keysWait time.Duration) (*authorization.Claims, error) {
 	given := 0
 	for _, name := range []string{"token", "token-file", "claims"} {
 		if c.IsSet(name) {
@@ -193,11 +196,25 @@ func checkClaims(c *cli.Context, svc *authz.Service) (*authorization.Claims, err
 		token = data
 	}
 	token = strings.TrimPrefix(strings.TrimSpace(token), "Bearer ")
-	claims, err := svc.MapToken(token)
+	claims, err := mapTokenOnceKeysArrive(svc, token, keysWait)
 	if err != nil {
 		return nil, tokenRejected{err}
 	}
 	return claims, nil
+}
+
+// mapTokenOnceKeysArrive verifies token, waiting up to wait for the first key fetch:
+// a server keeps running while its keys load, but this tool runs once, just after start.
+// authz.Service reports missing keys only in its error text ("no signing keys yet").
+func mapTokenOnceKeysArrive(svc *authz.Service, token string, wait time.Duration) (*authorization.Claims, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		claims, err := svc.MapToken(token)
+		if err == nil || !strings.Contains(err.Error(), "no signing keys yet") || time.Now().After(deadline) {
+			return claims, err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func readTokenFile(path string, stdin io.Reader) (string, error) {
