@@ -33,6 +33,8 @@ type IssuerConfig struct {
 	Issuer string `yaml:"issuer"`
 	// Where the signing keys come from: exactly one of DiscoveryURL, JWKSURI or JWKSFile.
 	// When all three are empty, discovery at Issuer + "/.well-known/openid-configuration" is used.
+	// JWKSFile (air-gapped deployments) is read at start-up and re-read every
+	// keys.refreshInterval; a relative path is relative to the authorization.yaml.
 	DiscoveryURL string `yaml:"discoveryURL"`
 	JWKSURI      string `yaml:"jwksURI"`
 	JWKSFile     string `yaml:"jwksFile"`

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -27,6 +28,13 @@ func LoadFile(path string) (*Config, error) {
 	cfg, err := parseYAML(path, data)
 	if err != nil {
 		return nil, err
+	}
+	// A relative jwksFile is relative to the config file, so the two can be mounted
+	// together wherever the config directory lives.
+	for i := range cfg.Issuers {
+		if f := cfg.Issuers[i].JWKSFile; f != "" && !filepath.IsAbs(f) {
+			cfg.Issuers[i].JWKSFile = filepath.Join(filepath.Dir(path), f)
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err

@@ -138,3 +138,21 @@ func TestValidateWithoutSource(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestLoadFileRelativeJWKSFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "jwks.json"), []byte(validJWKS), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "authorization.yaml")
+	if err := os.WriteFile(path, []byte("issuers:\n  - issuer: https://idp.example.com\n    jwksFile: jwks.json\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "jwks.json"); cfg.Issuers[0].JWKSFile != want {
+		t.Fatalf("jwksFile = %q, want %q", cfg.Issuers[0].JWKSFile, want)
+	}
+}
