@@ -191,6 +191,7 @@ class E2ERun:
     throughput: float
     p50_ms: float
     p99_ms: float
+    denied: int = 0
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,8 @@ class E2ESummary:
     noauth_p99_ms: float
     ratio: float  # median over rounds of auth / noauth throughput
     rounds: int
+    auth_errors: int  # failed calls, all rounds (server errors under overload)
+    noauth_errors: int
 
 
 def load_e2e_runs(path: Path) -> list[E2ERun]:
@@ -240,6 +243,8 @@ def summarize_e2e(runs: Sequence[E2ERun]) -> list[E2ESummary]:
                 noauth_p99_ms=_median(noauth[i].p99_ms for i in paired),
                 ratio=_median(auth[i].throughput / noauth[i].throughput for i in paired),
                 rounds=len(paired),
+                auth_errors=sum(auth[i].errors for i in paired),
+                noauth_errors=sum(noauth[i].errors for i in paired),
             )
         )
     return out
@@ -438,8 +443,9 @@ def render(results: Results) -> str:
             "### End-to-end load (median of the interleaved rounds)",
             "",
             "| load | callers | auth calls/s | no-auth calls/s | auth/no-auth throughput "
-            "| auth p50 ms | no-auth p50 ms | auth p99 ms | no-auth p99 ms | target |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            "| auth p50 ms | no-auth p50 ms | auth p99 ms | no-auth p99 ms "
+            "| failed calls auth / no-auth | target |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for e in results.e2e:
             target = ""
@@ -449,7 +455,7 @@ def render(results: Results) -> str:
                 f"| {e.workload} | {e.callers} | {e.auth_throughput:.0f} "
                 f"| {e.noauth_throughput:.0f} | {e.ratio:.3f} | {e.auth_p50_ms:.2f} "
                 f"| {e.noauth_p50_ms:.2f} | {e.auth_p99_ms:.2f} | {e.noauth_p99_ms:.2f} "
-                f"| {target} |"
+                f"| {e.auth_errors} / {e.noauth_errors} | {target} |"
             )
         lines.append("")
     if results.image:
