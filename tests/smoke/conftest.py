@@ -336,7 +336,7 @@ def server(image: BuiltImage, keycloak: RunningKeycloak, tokens: Tokens) -> Iter
     try:
         began = time.monotonic()
         smoke.run()
-        asyncio.run(smoke.wait_until_serving(timeout=240))
+        asyncio.run(smoke.wait_until_serving(timeout=300))
         TIMINGS["server start (docker run to serving)"] = time.monotonic() - began
         began = time.monotonic()
         asyncio.run(register_namespace(smoke, tokens, "default"))

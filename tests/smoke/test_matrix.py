@@ -76,9 +76,12 @@ async def start_idle(client: Client, workflow_id: str) -> WorkflowHandle[Any, An
 
 
 async def list_in(server: SmokeServer, token: str | None, namespace: str) -> None:
-    client = await server.connect(token, namespace=namespace)
+    """ListWorkflowExecutions with `token` on this call only: the connection itself is made
+    without one (GetSystemInfo is always allowed), so a bad token fails this call, not connect."""
+    client = await server.connect(None, namespace=namespace)
+    metadata = {"authorization": f"Bearer {token}"} if token else {}
     await client.workflow_service.list_workflow_executions(
-        ListWorkflowExecutionsRequest(namespace=namespace)
+        ListWorkflowExecutionsRequest(namespace=namespace), metadata=metadata
     )
 
 
