@@ -104,8 +104,10 @@ func (m *claimMapper) claimsFor(vt *verifiedToken) (*authorization.Claims, error
 
 func claimsFromGrants(subject string, g *Grants) *authorization.Claims {
 	return &authorization.Claims{
-		Subject:    subject,
-		System:     g.System,
+		Subject: subject,
+		// RoleUI is our bit (16): upstream code compares roles as numbers, where it
+		// would outrank admin, so it never leaves Grants.
+		System:     g.System &^ RoleUI,
 		Namespaces: g.Namespaces,
 		Extensions: g,
 		AuthType:   "jwt",
