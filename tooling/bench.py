@@ -297,7 +297,12 @@ class ImageNumbers:
         return self.image_bytes - self.base_bytes
 
 
-def measure_image(local_bases: bool, image: str) -> ImageNumbers:
+def measure_image(
+    local_bases: bool,
+    image: str,
+    builder_image: str | None = None,
+    temporal_image: str | None = None,
+) -> ImageNumbers:
     """Cold build (no layer cache, empty Go cache mounts), then a rebuild after one edit.
 
     Both builds run from a copy of the work tree, so the edit never touches the real one.
@@ -318,10 +323,10 @@ def measure_image(local_bases: bool, image: str) -> ImageNumbers:
     check_engine(docker)
     check_buildx(docker)
     versions = load_versions(ROOT)
-    builder_image = temporal_image = None
     if local_bases:
         bases = ensure_local_bases(versions.go, versions.temporal)
-        builder_image, temporal_image = bases.builder_image, bases.runtime_image
+        builder_image = builder_image or bases.builder_image
+        temporal_image = temporal_image or bases.runtime_image
     name = parse_image_name(image, source="--image-name")
     tag = parse_tag(f"{versions.temporal}-1", source="bench")
     with tempfile.TemporaryDirectory(prefix="bench-context-") as tmp:
@@ -525,6 +530,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--e2e-callers", default="10,50", help="concurrent callers [10,50]")
     parser.add_argument("--image", action="store_true", help="also measure the image (slow)")
     parser.add_argument("--local-bases", action="store_true", help="image: local base images")
+    parser.add_argument("--builder-image", help="image: Go builder image (as invoke build)")
+    parser.add_argument("--temporal-image", help="image: runtime base image (as invoke build)")
     parser.add_argument(
         "--image-name", default="localhost/hardened-temporal/bench", help="image: name to build"
     )
@@ -557,11 +564,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"-e2e.rounds={args.e2e_rounds} -e2e.callers={args.e2e_callers}   # in plugin/"
             )
         if args.image:
-            results.image = measure_image(args.local_bases, args.image_name)
+            results.image = measure_image(
+                args.local_bases, args.image_name, args.builder_image, args.temporal_image
+            )
+            image_args = ["--image"]
+            if args.local_bases:
+                image_args.append("--local-bases")
+            if args.builder_image:
+                image_args.append(f"--builder-image {args.builder_image}")
+            if args.temporal_image:
+                image_args.append(f"--temporal-image {args.temporal_image}")
             results.commands.append(
-                "python -m tooling.bench --image"
-                + (" --local-bases" if args.local_bases else "")
-                + "   # cold build, then one-file rebuild"
+                "python -m tooling.bench " + " ".join(image_args) + "  # cold, then rebuild"
             )
     except ToolError as err:
         print(f"error: {err}", file=sys.stderr)
