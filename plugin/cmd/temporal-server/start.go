@@ -86,7 +86,9 @@ func start(c *cli.Context, getenv func(string) string) error {
 
 	services = wiring.ServicesToStart(services, explicitServices, cfg)
 	if setup.Config != nil {
-		wiring.WarnIfSystemWorkerLacksInternalFrontend(services, cfg, logger)
+		if err := wiring.CheckInternalFrontend(services, cfg); err != nil {
+			return cli.Exit("ERROR: "+err.Error(), 1)
+		}
 	}
 
 	// One metrics handler for the server and our authorizer, so that authorization

@@ -1,6 +1,7 @@
 package wiring
 
 import (
+	"errors"
 	"fmt"
 	stdlog "log"
 
@@ -53,15 +54,19 @@ func warnNoAuthorization(logger log.Logger) {
 	logger.Warn(msg)
 }
 
-// WarnIfSystemWorkerLacksInternalFrontend logs, with authorization on, that schedules
-// and batch operations will not work without services.internal-frontend.
-func WarnIfSystemWorkerLacksInternalFrontend(services []string, cfg *config.Config, logger log.Logger) {
+// CheckInternalFrontend refuses, with authorization on, a process that runs the worker
+// service while the config defines no services.internal-frontend. The system worker
+// would call the public frontend without a token and be denied; upstream's worker then
+// stops the whole process ("error starting scanner: Request unauthorized") and, before
+// that, schedules never fire and batch operations never run. Saying so up front is
+// clearer than that crash.
+func CheckInternalFrontend(services []string, cfg *config.Config) error {
 	if !SystemWorkerLacksInternalFrontend(services, cfg) {
-		return
+		return nil
 	}
-	logger.Warn("services.internal-frontend is not configured: with authorization on, the system " +
-		"worker (schedules, batch operations, scanners) calls the public frontend without a token " +
-		"and is denied, so schedules will not fire and batch operations will not run. Configure " +
-		"services.internal-frontend, bound to 127.0.0.1 or protected by internode mTLS: it maps " +
-		"every caller to system admin.")
+	return errors.New("authorization is on but services.internal-frontend is not configured: the " +
+		"system worker (schedules, batch operations, scanners) would call the public frontend " +
+		"without a token, be denied, and stop the server. Add services.internal-frontend (rpc " +
+		"grpcPort, membershipPort, httpPort) bound to 127.0.0.1 or protected by internode mTLS: " +
+		"it treats every caller as system admin. See config/temporal/development.yaml")
 }

@@ -29,7 +29,7 @@ func ServicesToStart(requested []string, explicit bool, cfg *config.Config) []st
 
 // SystemWorkerLacksInternalFrontend reports the configuration in which, with
 // authorization on, the system worker calls the public frontend without a token and is
-// denied: schedules never fire and batch operations never run.
+// denied (see CheckInternalFrontend).
 func SystemWorkerLacksInternalFrontend(services []string, cfg *config.Config) bool {
 	_, configured := cfg.Services[InternalFrontend]
 	return slices.Contains(services, string(primitives.WorkerService)) && !configured

@@ -137,3 +137,16 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestCheckInternalFrontendExplainsTheFix(t *testing.T) {
+	without := &config.Config{Services: map[string]config.Service{"frontend": {}}}
+	err := CheckInternalFrontend([]string{"frontend", "worker"}, without)
+	if err == nil || !strings.Contains(err.Error(), "services.internal-frontend is not configured") ||
+		!strings.Contains(err.Error(), "127.0.0.1") {
+		t.Errorf("CheckInternalFrontend() = %v, want an error naming services.internal-frontend and how to bind it", err)
+	}
+	with := &config.Config{Services: map[string]config.Service{InternalFrontend: {}}}
+	if err := CheckInternalFrontend([]string{"frontend", "worker"}, with); err != nil {
+		t.Errorf("CheckInternalFrontend() with internal-frontend configured = %v", err)
+	}
+}
