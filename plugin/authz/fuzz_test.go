@@ -214,7 +214,7 @@ var (
 	fuzzPrivate = ed25519.NewKeyFromSeed([]byte("0123456789abcdef0123456789abcdef"))
 )
 
-func newFuzzMapper(f *testing.F) *claimMapper {
+func newFuzzMapper(f testing.TB) *claimMapper {
 	f.Helper()
 	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{
 		Key: fuzzPrivate.Public(), KeyID: fuzzKid, Algorithm: string(jose.EdDSA), Use: "sig",
@@ -285,6 +285,34 @@ func checkAcceptedClaims(t *testing.T, c *authorization.Claims) {
 	for ns := range c.Namespaces {
 		if !validTokenNamespace(ns) {
 			t.Fatalf("token granted invalid namespace %q", ns)
+		}
+	}
+}
+
+// The committed "valid" seeds must really be accepted, or the token targets would only
+// ever explore refusals.
+func TestFuzzValidSeedsAreAccepted(t *testing.T) {
+	m := newFuzzMapper(t)
+	for _, path := range []string{"testdata/fuzz/FuzzBearerToken/valid", "testdata/fuzz/FuzzSignedPayload/valid"} {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		header := ""
+		if strings.Contains(path, "Bearer") {
+			header = strings.TrimSuffix(strings.TrimPrefix(strings.Split(string(data), "\n")[1], `string("`), `")`)
+		} else {
+			tok, err := signFuzz(fuzzPayload(""), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			header = "Bearer " + tok
+			if !strings.Contains(string(data), strings.ReplaceAll(string(fuzzPayload("")), `"`, `\"`)) {
+				t.Fatalf("%s is not fuzzPayload(\"\")", path)
+			}
+		}
+		if _, err := m.GetClaims(&authorization.AuthInfo{AuthToken: header}); err != nil {
+			t.Fatalf("%s refused: %v", path, err)
 		}
 	}
 }
