@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -305,7 +304,8 @@ def measure_image(
 ) -> ImageNumbers:
     """Cold build (no layer cache, empty Go cache mounts), then a rebuild after one edit.
 
-    Both builds run from a copy of the work tree, so the edit never touches the real one.
+    Both builds run from a copy of the committed tree, so the edit never touches the
+    work tree.
     Emptying the cache mounts affects every build on this engine: the cold build fills
     them again.
     """
@@ -374,8 +374,16 @@ def measure_image(
 
 
 def _copy_tree(src: Path, dst: Path) -> None:
-    ignore = shutil.ignore_patterns(".git", ".venv", ".nox", "build", "__pycache__", "*.egg-info")
-    shutil.copytree(src, dst, ignore=ignore, symlinks=True)
+    """The committed tree (HEAD), not the work tree: what is measured is what is built."""
+    dst.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(src), "archive", "--format=tar", "HEAD"],
+        stdout=subprocess.PIPE,
+        check=False,
+    )
+    if archive.returncode != 0:
+        raise ToolError(f"git archive HEAD in {src} failed (exit {archive.returncode})")
+    subprocess.run(["tar", "-x", "-C", str(dst)], input=archive.stdout, check=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -389,6 +397,7 @@ class Results:
     micro_rounds: int = 0
     e2e: list[E2ESummary] = field(default_factory=list)
     image: ImageNumbers | None = None
+    image_error: str = ""  # why the image part failed, when it did
     commands: list[str] = field(default_factory=list)
 
 
@@ -478,6 +487,8 @@ def render(results: Results) -> str:
             f"{'met' if share <= 1 / 3 else 'MISSED'} |",
             "",
         ]
+    if results.image_error:
+        lines += ["### Image", "", f"Not measured: {results.image_error}", ""]
     if results.commands:
         lines += ["Commands run:", ""] + [f"    {c}" for c in results.commands] + [""]
     return "\n".join(lines)
@@ -563,10 +574,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"-e2e.duration={args.e2e_duration} -e2e.warmup={args.e2e_warmup} "
                 f"-e2e.rounds={args.e2e_rounds} -e2e.callers={args.e2e_callers}   # in plugin/"
             )
-        if args.image:
+    except ToolError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    if args.image:
+        try:
             results.image = measure_image(
                 args.local_bases, args.image_name, args.builder_image, args.temporal_image
             )
+        except ToolError as err:  # keep the numbers already measured
+            print(f"error: image: {err}", file=sys.stderr)
+            results.image_error = str(err).splitlines()[0]
+        else:
             image_args = ["--image"]
             if args.local_bases:
                 image_args.append("--local-bases")
@@ -577,9 +596,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             results.commands.append(
                 "python -m tooling.bench " + " ".join(image_args) + "  # cold, then rebuild"
             )
-    except ToolError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
 
     table = render(results)
     (RESULTS_DIR / "results.md").write_text(table + "\n")

@@ -24,6 +24,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
 	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/metrics"
 	"go.temporal.io/server/temporal"
@@ -38,7 +39,10 @@ var (
 	callers  = flag.String("e2e.callers", "10,50", "comma-separated numbers of concurrent callers")
 )
 
-const audience = "temporal-bench"
+const (
+	audience    = "temporal-bench"
+	callTimeout = 30 * time.Second
+)
 
 // Run is one measured run: one server, one workload, one number of callers.
 type Run struct {
@@ -162,8 +166,17 @@ func startServer(t *testing.T, setup wiring.Setup) *temporaltest.TestServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(closeAuthz)
-	opts = append(opts, temporal.WithCustomMetricsHandler(mh))
+	opts = append(opts, temporal.WithCustomMetricsHandler(mh), temporal.WithDynamicConfigClient(benchDynamicConfig))
 	return temporaltest.NewServer(temporaltest.WithT(t), temporaltest.WithBaseServerOptions(opts...))
+}
+
+// benchDynamicConfig lifts the frontend's request rate limits (2400/s per instance and
+// per namespace by default): the load must measure the server, not its rate limiter.
+// It replaces temporaltest's dynamic config, so that one setting is repeated.
+var benchDynamicConfig = dynamicconfig.StaticClient{
+	dynamicconfig.FrontendRPS.Key():                             []dynamicconfig.ConstrainedValue{{Value: 1_000_000}},
+	dynamicconfig.FrontendMaxNamespaceRPSPerInstance.Key():      []dynamicconfig.ConstrainedValue{{Value: 1_000_000}},
+	dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
 }
 
 // waitUntilServing retries DescribeNamespace until it succeeds (the namespace registry
@@ -240,27 +253,26 @@ type loadResult struct {
 	elapsed   time.Duration
 }
 
-// load runs n callers for d; each caller loops until the time is up.
+// load runs n callers for d: each caller starts calls until the time is up and lets its
+// last call finish (a call is never cut off, so every error is a real one).
 func load(tg *target, w workload, n int, idPrefix string, d time.Duration) loadResult {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
 	var (
 		mu  sync.Mutex
 		res = loadResult{byMessage: map[string]int{}}
 		wg  sync.WaitGroup
 	)
 	start := time.Now()
+	stop := start.Add(d)
 	for caller := range n {
 		wg.Go(func() {
 			var mine []time.Duration
 			errs := map[string]int{}
 			denied := 0
-			for i := 0; ctx.Err() == nil; i++ {
+			for i := 0; time.Now().Before(stop); i++ {
+				ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 				lat, err := w.do(ctx, tg, fmt.Sprintf("%s-%d-%d", idPrefix, caller, i))
+				cancel()
 				if err != nil {
-					if ctx.Err() != nil { // cut off by the end of the run: not a failure
-						break
-					}
 					errs[err.Error()]++
 					if errors.As(err, new(*serviceerror.PermissionDenied)) {
 						denied++
