@@ -89,6 +89,20 @@ func TestAuthzCheck(t *testing.T) {
 	}
 }
 
+// TestAuthzCheckReadsGlobalFlags: `temporal-server --config DIR authz check` (flags
+// before the subcommand, as with start) finds the same config as `authz check --config DIR`.
+func TestAuthzCheckReadsGlobalFlags(t *testing.T) {
+	configDir := t.TempDir()
+	writeFile(t, filepath.Join(configDir, "staging.yaml"), minimalServerConfig)
+	writeFile(t, filepath.Join(configDir, "authorization.yaml"), "issuers:\n  - issuer: https://idp.example.com\n")
+	var out bytes.Buffer
+	code := run([]string{"temporal-server", "--config", configDir, "--env", "staging", "authz", "check"}, &out, &out,
+		func(string) string { return "" })
+	if code != exitAllowed || !strings.Contains(out.String(), filepath.Join(configDir, "authorization.yaml")) {
+		t.Errorf("exit code %d, output:\n%s\nwant 0 and the authorization.yaml of %s", code, out.String(), configDir)
+	}
+}
+
 func TestVersionFlag(t *testing.T) {
 	var out bytes.Buffer
 	if code := run([]string{"temporal-server", "--version"}, &out, &out, func(string) string { return "" }); code != 0 {

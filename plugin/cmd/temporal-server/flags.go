@@ -35,9 +35,13 @@ func configFlags() []cli.Flag {
 // configInputs collects the config-locating flags given on the command line (at any
 // level: `temporal-server --config X authz check` and `authz check --config X` both work).
 func configInputs(c *cli.Context, getenv func(string) string) serverconfig.Inputs {
+	// Walk the lineage ourselves: when a subcommand defines a flag of the same name,
+	// urfave/cli looks only at the subcommand's (unset) copy.
 	given := func(name string) string {
-		if c.IsSet(name) {
-			return c.String(name)
+		for _, ctx := range c.Lineage() {
+			if ctx.IsSet(name) {
+				return ctx.String(name)
+			}
 		}
 		return ""
 	}
