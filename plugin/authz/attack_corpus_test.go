@@ -262,9 +262,11 @@ func attackCorpus(t *testing.T, e *corpusEnv) []attackCase {
 		{name: "empty-signature", attack: "RS256 header with an empty signature", header: "Bearer " + hdr + "." + body + ".", reason: "signature does not verify"},
 		{name: "extra-segment", attack: "a fourth segment", header: "Bearer " + valid + "." + sig, reason: "compact JWS format must have three parts"},
 		{name: "five-segments", attack: "JWE-shaped, five segments", header: "Bearer " + valid + ".." + sig, reason: "compact JWS format must have three parts"},
-		{name: "non-base64url", attack: "'+' and '/' (standard base64) in the payload", header: "Bearer " + hdr + "." + body[:10] + "+/" + body[12:] + "." + sig, reason: "illegal base64 data"},
-		{name: "padding", attack: "'=' padding appended to the signature", header: "Bearer " + valid + "==", reason: "illegal base64 data"},
-		{name: "padding-payload", attack: "'=' padding on the payload segment", header: "Bearer " + hdr + "." + body + "=." + sig, reason: "illegal base64 data"},
+		{name: "non-base64url", attack: "'+' and '/' (standard base64) in the payload", header: "Bearer " + hdr + "." + body[:10] + "+/" + body[12:] + "." + sig, reason: fmt.Sprintf("byte '+' at offset %d is not base64url", len(hdr)+11)},
+		{name: "padding", attack: "'=' padding appended to the signature", header: "Bearer " + valid + "==", reason: fmt.Sprintf("byte '=' at offset %d is not base64url", len(valid))},
+		{name: "padding-payload", attack: "'=' padding on the payload segment", header: "Bearer " + hdr + "." + body + "=." + sig, reason: fmt.Sprintf("byte '=' at offset %d is not base64url", len(hdr)+1+len(body))},
+		{name: "line-break", attack: "CR LF inside the payload (Go's base64 decoder would skip them)", header: "Bearer " + hdr + "." + body[:8] + "\r\n" + body[8:] + "." + sig, reason: fmt.Sprintf("byte '\\r' at offset %d is not base64url", len(hdr)+9)},
+		{name: "whitespace-inside", attack: "a space between segments", header: "Bearer " + hdr + ". " + body + "." + sig, reason: fmt.Sprintf("byte ' ' at offset %d is not base64url", len(hdr)+1)},
 		{name: "huge-header", attack: "64 KiB of token: rejected on size before any parsing", header: "Bearer " + strings.Repeat("A", 64<<10), reason: "more than tokens.maxTokenBytes (16384)"},
 		{name: "huge-signed", attack: "genuinely signed 20 KiB token", header: fromA(map[string]any{"pad": strings.Repeat("x", 20<<10)}), reason: "more than tokens.maxTokenBytes (16384)"},
 		{name: "nested-arrays", attack: "payload nested 64 arrays deep", header: "Bearer " + e.raw(t, `"sub":"m","x":`+strings.Repeat("[", 64)+strings.Repeat("]", 64)), reason: "nested deeper than 32 levels"},
@@ -308,7 +310,7 @@ func attackCorpus(t *testing.T, e *corpusEnv) []attackCase {
 		{name: "no-scheme", attack: "the token without Bearer", header: valid, reason: `authorization header must be "Bearer <token>"`},
 		{name: "basic-scheme", attack: "Basic credentials", header: "Basic bWFsbG9yeTpzZWNyZXQ=", reason: `authorization header must be "Bearer <token>"`},
 		{name: "tab-separator", attack: "Bearer<TAB>token", header: "Bearer\t" + valid, reason: `authorization header must be "Bearer <token>"`},
-		{name: "two-values-joined", attack: "two Authorization values joined with a comma", header: "Bearer " + valid + ", Bearer " + valid, reason: "malformed token"},
+		{name: "two-values-joined", attack: "two Authorization values joined with a comma", header: "Bearer " + valid + ", Bearer " + valid, reason: fmt.Sprintf("byte ',' at offset %d is not base64url", len(valid))},
 		{name: "token-in-extras-only", attack: "a valid token only in the extras header", header: "", extra: "Bearer " + valid, reason: "no bearer token: the authorization header is empty"},
 	}
 }

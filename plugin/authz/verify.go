@@ -53,6 +53,12 @@ func (v *verifier) verify(token string) (*verifiedToken, error) {
 	if len(token) > v.maxBytes {
 		return nil, fmt.Errorf("token is %d bytes, more than tokens.maxTokenBytes (%d)", len(token), v.maxBytes)
 	}
+	// A compact JWS is base64url segments joined by '.' (RFC 7515 §7.1). Go's base64
+	// decoder skips '\r' and '\n', so without this check a token with line breaks would
+	// verify as the same token: one token, many spellings, each a separate cache entry.
+	if i := strings.IndexFunc(token, notCompactJWS); i >= 0 {
+		return nil, fmt.Errorf("malformed token: byte %q at offset %d is not base64url or '.'", token[i], i)
+	}
 	jws, err := jose.ParseSignedCompact(token, v.algorithms)
 	if err != nil {
 		var algErr *jose.ErrUnexpectedSignatureAlgorithm
@@ -324,4 +330,9 @@ func registeredLookalike(claims map[string]any) (got, name string) {
 		}
 	}
 	return "", ""
+}
+
+// notCompactJWS reports a rune that cannot appear in a compact JWS.
+func notCompactJWS(r rune) bool {
+	return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_' || r == '.')
 }
