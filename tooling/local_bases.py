@@ -5,7 +5,10 @@ The Containerfile's defaults are `golang:<go>` (builder) and `temporalio/server:
 Debian bookworm (debootstrap) and the Go toolchain this machine already has:
 
     local/golang:<go>                    Go at /usr/local/go, GOPATH=/go, WORKDIR /go,
-                                         GOTOOLCHAIN=local: the official golang image's contract
+                                         GOTOOLCHAIN=local: the official golang image's contract;
+                                         it also trusts this machine's extra CA certificates
+                                         (/usr/local/share/ca-certificates), so that `go mod
+                                         download` works where HTTPS egress is intercepted
     local/temporal-server-base:<temporal>
                                          ca-certificates, tzdata, user temporal (uid/gid 1000),
                                          /etc/temporal owned by it, WORKDIR /etc/temporal:
@@ -36,6 +39,8 @@ DEBIAN_MIRROR = os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian")
 # Both images need these; installing them in debootstrap saves an apt run per image.
 ROOTFS_PACKAGES = ("ca-certificates", "tzdata")
 TEMPORAL_UID = 1000
+# Extra CAs of this machine (Debian's place for them), trusted by the builder image only.
+HOST_EXTRA_CAS = Path("/usr/local/share/ca-certificates")
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,9 @@ def _run(command: list[str], what: str, **kwargs: object) -> subprocess.Complete
     except subprocess.CalledProcessError as err:
         output = (err.stdout or b"") + (err.stderr or b"")
         tail = "\n".join(output.decode(errors="replace").splitlines()[-20:])
-        raise ToolError(f"{what} failed ({' '.join(command)}, exit {err.returncode}):\n{tail}") from err
+        raise ToolError(
+            f"{what} failed ({' '.join(command)}, exit {err.returncode}):\n{tail}"
+        ) from err
 
 
 def _image_exists(name: str) -> bool:
@@ -176,13 +183,22 @@ def _import(root: Path, name: str, changes: list[str]) -> None:
             tar.stdout.close()
         tar.wait()
     if tar.returncode != 0:
-        raise ToolError(f"packing the root file system of {name} failed (tar exit {tar.returncode})")
+        raise ToolError(
+            f"packing the root file system of {name} failed (tar exit {tar.returncode})"
+        )
 
 
 def _build_builder(rootfs: Path, goroot: Path, name: str) -> None:
     with tempfile.TemporaryDirectory(prefix="builder-", dir=rootfs.parent) as work:
         root = _unpacked(rootfs, Path(work))
         shutil.copytree(goroot, root / "usr/local/go", symlinks=True)
+        extra_cas = sorted(HOST_EXTRA_CAS.rglob("*.crt")) if HOST_EXTRA_CAS.is_dir() else []
+        if extra_cas:
+            target = root / "usr/local/share/ca-certificates"
+            target.mkdir(parents=True, exist_ok=True)
+            for ca in extra_cas:
+                shutil.copy2(ca, target / ca.name)
+            _run(["chroot", str(root), "update-ca-certificates"], "update-ca-certificates")
         for sub in ("src", "bin"):
             (root / "go" / sub).mkdir(parents=True, exist_ok=True)
         (root / "go").chmod(0o1777)
