@@ -72,9 +72,10 @@ type result struct {
 // that the developer's TEMPORAL_* variables never leak into a test.
 func runBinary(t *testing.T, env []string, args ...string) result {
 	t.Helper()
+	path := binary(t) // built once and shared; the build must not eat the run's deadline
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary(t), args...)
+	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
 	cmd.Dir = t.TempDir()
 	var stdout, stderr bytes.Buffer
