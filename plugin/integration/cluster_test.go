@@ -46,6 +46,7 @@ type ports struct {
 	Worker, WorkerMembership                                           int
 	Metrics                                                            int
 	DBFile                                                             string
+	LogFile                                                            string
 }
 
 // startCluster writes a server config and an authorization.yaml into a temp directory,
@@ -57,7 +58,10 @@ func startCluster(t *testing.T) *cluster {
 	issuer := testissuer.New(t)
 	dir := t.TempDir()
 
-	p := ports{DBFile: filepath.Join(dir, "temporal.db")}
+	// The server's own log goes to a file, shown only when a test fails: the matching
+	// service logs harmless start-up errors that would drown the test output.
+	p := ports{DBFile: filepath.Join(dir, "temporal.db"), LogFile: filepath.Join(dir, "server.log")}
+	t.Cleanup(func() { showServerLogOnFailure(t, p.LogFile) })
 	for _, port := range []*int{
 		&p.Frontend, &p.FrontendMembership, &p.FrontendHTTP,
 		&p.InternalFrontend, &p.InternalFrontendMembership, &p.InternalFrontendHTTP,
@@ -178,7 +182,8 @@ func writeTemplate(t *testing.T, path, text string, data any) {
 // temp-dir database and every listener on loopback.
 const serverConfigTemplate = `
 log:
-  stdout: true
+  stdout: false
+  outputFile: {{.LogFile}}
   level: error
 persistence:
   defaultStore: sqlite-default
@@ -257,4 +262,21 @@ func eventually(t *testing.T, timeout time.Duration, what string, check func() e
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// showServerLogOnFailure prints the end of the server log when the test failed.
+func showServerLogOnFailure(t *testing.T, path string) {
+	if !t.Failed() {
+		return
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Logf("server log %s: %v", path, err)
+		return
+	}
+	const tail = 20000
+	if len(data) > tail {
+		data = data[len(data)-tail:]
+	}
+	t.Logf("end of the server log (%s):\n%s", path, data)
 }
