@@ -535,6 +535,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--bench", default=".", help="go test -bench pattern [.]")
     parser.add_argument("--no-micro", action="store_true", help="skip the micro-benchmarks")
     parser.add_argument("--no-e2e", action="store_true", help="skip the end-to-end load")
+    parser.add_argument(
+        "--e2e-from", type=Path, help="summarize this e2e.json of an earlier run instead"
+    )
     parser.add_argument("--e2e-duration", default="8s", help="measured time per run [8s]")
     parser.add_argument("--e2e-warmup", default="2s", help="unmeasured load before a run [2s]")
     parser.add_argument("--e2e-rounds", type=int, default=3, help="rounds per mode [3]")
@@ -560,7 +563,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"go test -run '^$' -bench '{args.bench}' -benchmem -count 1 "
                 f"-benchtime {args.benchtime} ./authz/   # x{args.rounds}, in plugin/"
             )
-        if not args.no_e2e:
+        if args.e2e_from:
+            results.e2e = summarize_e2e(load_e2e_runs(args.e2e_from))
+            results.commands.append(f"(end-to-end numbers read from {args.e2e_from})")
+        elif not args.no_e2e:
             runs = run_e2e(
                 RESULTS_DIR / "e2e.json",
                 args.e2e_duration,
