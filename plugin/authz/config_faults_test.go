@@ -107,7 +107,7 @@ func TestConfigFaultBadGlob(t *testing.T) {
 func TestConfigFaultUnreachableJWKSFile(t *testing.T) {
 	checkConfigFaults(t, []configFault{
 		{"missing file", issuerLine + "    jwksFile: {{dir}}/no-such-jwks.json\n", "issuers[0].jwksFile", "no such file or directory"},
-		{"a directory", issuerLine + "    jwksFile: {{dir}}\n", "issuers[0].jwksFile", "is a directory"},
+		{"a directory", issuerLine + "    jwksFile: {{dir}}\n", "issuers[0].jwksFile", "not a regular file"},
 	})
 }
 

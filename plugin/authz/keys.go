@@ -200,7 +200,7 @@ func (k *keySet) refresh() error {
 
 func (k *keySet) fetch() (*keySnapshot, error) {
 	if k.jwksFile != "" {
-		return readJWKSFile(k.jwksFile)
+		return readJWKSFile(k.jwksFile, k.cfg.MaxResponseBytes)
 	}
 	jwksURI := k.jwksURI
 	if k.discoveryURL != "" {
@@ -263,10 +263,28 @@ func (k *keySet) get(url string) ([]byte, error) {
 }
 
 // readJWKSFile reads a key set from disk (air-gapped deployments).
-func readJWKSFile(path string) (*keySnapshot, error) {
-	body, err := os.ReadFile(path)
+// readJWKSFile reads a JWKS file with the same size bound as a fetched one. Only regular
+// files are read: a FIFO or a device such as /dev/zero would block start-up or grow
+// memory without end.
+func readJWKSFile(path string, maxBytes int64) (*keySnapshot, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	defer func() { _ = f.Close() }()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	body, err := io.ReadAll(io.LimitReader(f, maxBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(body)) > maxBytes {
+		return nil, fmt.Errorf("%s: larger than keys.maxResponseBytes (%d)", path, maxBytes)
 	}
 	snap, err := parseJWKS(body)
 	if err != nil {

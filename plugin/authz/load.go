@@ -291,7 +291,7 @@ func (c *Config) validateIssuer(src string, i int) error {
 			return bad(".jwksURI", "%v", err)
 		}
 	case is.JWKSFile != "":
-		if _, err := readJWKSFile(is.JWKSFile); err != nil {
+		if _, err := readJWKSFile(is.JWKSFile, c.Keys.MaxResponseBytes); err != nil {
 			return bad(".jwksFile", "%v", err)
 		}
 	default:
