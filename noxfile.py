@@ -5,6 +5,7 @@
     nox -s tests      pytest tests/unit and tests/docker (real engine, real local registry)
     nox -s smoke      the built image against Keycloak; extra args go to pytest, e.g.
                       `nox -s smoke -- --local-bases`
+    nox -s fuzz       Go fuzz targets of plugin/authz, 2 minutes each (`-- 30s` to change)
 
 The steps live in tooling/nox_helpers.py.
 """
@@ -58,3 +59,11 @@ def smoke(session: nox.Session) -> None:
     """Build, push and run the image; check it enforces authorization (tests/smoke)."""
     helpers.install_python_deps(session)
     session.run("pytest", "tests/smoke", *session.posargs)
+
+
+@nox.session(python=False)
+def fuzz(session: nox.Session) -> None:
+    """Fuzz each authz target for a set time: 2m each by default, e.g. `nox -s fuzz -- 30s`."""
+    fuzztime = session.posargs[0] if session.posargs else "2m"
+    for target in helpers.FUZZ_TARGETS:
+        helpers.fuzz(session, target, fuzztime)

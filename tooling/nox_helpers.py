@@ -22,6 +22,14 @@ STATICCHECK_BIN = CACHE / "tools" / f"staticcheck-{STATICCHECK_VERSION}"
 # The authorization package decides who may do what: it must stay well tested.
 AUTHZ_PACKAGE = "./authz/"
 AUTHZ_MIN_COVERAGE = 85.0
+# Go fuzz targets in plugin/authz/fuzz_test.go; docs/security.md has their figures.
+FUZZ_TARGETS = [
+    "FuzzGlob",
+    "FuzzMappingRules",
+    "FuzzBearerToken",
+    "FuzzSignedPayload",
+    "FuzzLoadConfig",
+]
 PYTHON_PATHS = ["tooling", "tasks.py", "noxfile.py", "tests"]
 _COVERAGE = re.compile(r"coverage:\s+([\d.]+)% of statements")
 
@@ -86,3 +94,21 @@ def authz_coverage(session: nox.Session) -> None:
     if percent < AUTHZ_MIN_COVERAGE:
         session.error(f"{AUTHZ_PACKAGE} coverage {percent:.1f}% is below {AUTHZ_MIN_COVERAGE:.0f}%")
     session.log(f"{AUTHZ_PACKAGE} coverage {percent:.1f}% >= {AUTHZ_MIN_COVERAGE:.0f}%")
+
+
+def fuzz(session: nox.Session, target: str, fuzztime: str) -> None:
+    """Run one fuzz target; a crasher is saved under plugin/authz/testdata/fuzz/."""
+    go(
+        session,
+        "test",
+        AUTHZ_PACKAGE,
+        "-run",
+        "^$",
+        "-fuzz",
+        f"^{target}$",
+        "-fuzztime",
+        fuzztime,
+        "-fuzzminimizetime",
+        "10s",
+        "-parallel=1",
+    )
