@@ -90,7 +90,8 @@ start_engine() {
     mkdir -p "$(dirname "$DOCKERD_LOG")"
     # No iptables: containers use --network host, so nothing needs NAT (and the sandbox forbids it).
     say "starting dockerd --iptables=false --ip6tables=false (log: $DOCKERD_LOG)"
-    nohup dockerd --iptables=false --ip6tables=false >>"$DOCKERD_LOG" 2>&1 </dev/null &
+    # setsid: the engine outlives the shell (or tool job) that started it.
+    setsid nohup dockerd --iptables=false --ip6tables=false >>"$DOCKERD_LOG" 2>&1 </dev/null &
     local pid=$!
     echo "$pid" >"$CACHE_DIR/dockerd.pid"
     for _ in $(seq 1 60); do
