@@ -44,6 +44,8 @@ def plugin(session: nox.Session) -> None:
     helpers.go(session, "build", "./...")
     helpers.go(session, "test", "./...")
     helpers.go(session, "test", "-race", helpers.AUTHZ_PACKAGE)
+    # The in-process server under concurrent mixed tokens, with the race detector.
+    helpers.go(session, "test", "-race", "-run", helpers.RACE_INTEGRATION_TESTS, "./integration/")
     helpers.authz_coverage(session)
 
 

@@ -22,6 +22,9 @@ STATICCHECK_BIN = CACHE / "tools" / f"staticcheck-{STATICCHECK_VERSION}"
 # The authorization package decides who may do what: it must stay well tested.
 AUTHZ_PACKAGE = "./authz/"
 AUTHZ_MIN_COVERAGE = 85.0
+# Integration tests also run under -race: the load test drives the real server with
+# 50+ concurrent SDK clients and mixed tokens.
+RACE_INTEGRATION_TESTS = "^TestLoadConcurrentMixedTokens$"
 # Go fuzz targets in plugin/authz/fuzz_test.go; docs/security.md has their figures.
 FUZZ_TARGETS = [
     "FuzzGlob",
