@@ -6,6 +6,7 @@
     nox -s smoke      the built image against Keycloak; extra args go to pytest, e.g.
                       `nox -s smoke -- --local-bases`
     nox -s fuzz       Go fuzz targets of plugin/authz, 2 minutes each (`-- 30s` to change)
+    nox -s bench      benchmarks against upstream and the end-to-end load (docs/performance.md)
 
 The steps live in tooling/nox_helpers.py.
 """
@@ -69,3 +70,14 @@ def fuzz(session: nox.Session) -> None:
     fuzztime = session.posargs[0] if session.posargs else "2m"
     for target in helpers.FUZZ_TARGETS:
         helpers.fuzz(session, target, fuzztime)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks against upstream and the end-to-end load; writes docs/performance.md.
+
+    Not part of a bare `nox`. Extra args go to tooling/bench.py, e.g.
+    `nox -s bench -- --image --local-bases` to measure the image too.
+    """
+    helpers.install_python_deps(session)
+    session.run("python", "-m", "tooling.bench", "--update-docs", *session.posargs)

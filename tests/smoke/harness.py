@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from google.protobuf.duration_pb2 import Duration
+from temporalio.api.errordetails.v1 import PermissionDeniedFailure
 from temporalio.api.workflowservice.v1 import (
     GetSystemInfoRequest,
     ListWorkflowExecutionsRequest,
@@ -165,6 +166,16 @@ async def expect_denied(call: Any, *, what: str) -> RPCError:
         )
         return err
     raise AssertionError(f"{what}: the server allowed it")
+
+
+def denial_reason(err: RPCError) -> str:
+    """The authorizer's reason: Temporal keeps the message "Request unauthorized." and
+    sends the reason in the PermissionDeniedFailure detail of the gRPC status."""
+    for detail in err.grpc_status.details:
+        failure = PermissionDeniedFailure()
+        if detail.Unpack(failure):
+            return failure.reason
+    return ""
 
 
 async def eventually(check: Any, *, timeout: float, what: str, interval: float = 1.0) -> Any:

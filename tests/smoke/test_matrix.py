@@ -26,6 +26,7 @@ from harness import (
     SmokeServer,
     Tokens,
     claims_of,
+    denial_reason,
     eventually,
     expect_denied,
     register_namespace,
@@ -159,9 +160,14 @@ def test_reader_lists_and_describes_but_cannot_start(server: SmokeServer, tokens
             assert ids == [workflow_id], f"reader's list shows {ids}"
 
         await eventually(listed, timeout=30, what="reader lists the writer's workflow")
-        await expect_denied(
+        denied = await expect_denied(
             start_idle(reader, unique("smoke-read-start")), what="StartWorkflowExecution as reader"
         )
+        # The reason names the subject, the API, the namespace and the missing grant.
+        reason = denial_reason(denied)
+        subject = claims_of(tokens.of("reader"))["sub"]
+        for part in (subject, "StartWorkflowExecution", '"default"', "requires write"):
+            assert part in reason, f"{part!r} not in {reason!r}"
         await expect_denied(
             reader.get_workflow_handle(workflow_id).signal("finish"),
             what="SignalWorkflowExecution as reader",
@@ -311,7 +317,9 @@ def test_rule_denies_writer_terminate_but_allows_signal(
         denied = await expect_denied(
             handle.terminate(reason="smoke"), what="TerminateWorkflowExecution as writer"
         )
-        assert "writers-may-not-terminate-in-default" in denied.message, denied.message
+        reason = denial_reason(denied)
+        assert "writers-may-not-terminate-in-default" in reason, reason
+        assert "TerminateWorkflowExecution" in reason, reason
         assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
         # The method itself works: the namespace admin is not bound by the rule.
         nsadmin = await server.connect(tokens.of("nsadmin"))
