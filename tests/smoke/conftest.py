@@ -55,6 +55,8 @@ BUILD_TIMEOUT = 3600  # seconds; a cold build compiles Temporal on 2 cores
 # Phase timings and matrix outcomes, printed by pytest_terminal_summary.
 TIMINGS: dict[str, float] = {}
 MATRIX: dict[str, list[str]] = {}
+# Things the reader of the summary must know about this run (such as which bases it used).
+NOTES: list[str] = []
 
 
 # --- options, markers, the summary table ----------------------------------------------------
@@ -68,6 +70,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("SMOKE_LOCAL_BASES", "") not in ("", "0", "false"),
         help="build the base images here (debootstrap + this machine's Go) instead of "
         "pulling golang and temporalio/server; default from SMOKE_LOCAL_BASES",
+    )
+    group.addoption(
+        "--upstream-bases",
+        action="store_true",
+        default=False,
+        help="use golang and temporalio/server and fail if they cannot be pulled (default: "
+        "fall back to local bases, with a notice, when they cannot be pulled)",
     )
     group.addoption(
         "--no-build-cache",
@@ -119,6 +128,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             failed = [r.split(":", 1)[1] for r in results if not r.startswith("pass")]
             verdict = "pass" if passed else "FAIL (" + ", ".join(failed) + ")"
             write(f"{row.ljust(width)}  {verdict}")
+    for note in NOTES:
+        write(f"note: {note}")
     if TIMINGS:
         terminalreporter.section("smoke timings")
         phases = {k: v for k, v in TIMINGS.items() if not k.startswith("check ")}
@@ -216,6 +227,33 @@ def git_revision() -> str:
     return head + ("-dirty" if status.strip() else "")
 
 
+def use_local_bases(config: pytest.Config, go_version: str, temporal_version: str) -> bool:
+    """Local bases when asked; upstream bases when asked or when they can be had; otherwise
+    local bases with a notice, so the test command passes on machines that cannot pull."""
+    if config.getoption("--local-bases"):
+        return True
+    upstream = [f"golang:{go_version}", f"temporalio/server:{temporal_version}"]
+    missing = [ref for ref in upstream if not _image_present_or_pulled(ref)]
+    if not missing or config.getoption("--upstream-bases"):
+        return False  # with --upstream-bases a missing base fails the build, clearly
+    NOTES.append(
+        f"{', '.join(missing)} cannot be pulled here: the image was built on local bases "
+        "(tooling.local_bases); pass --upstream-bases to fail instead"
+    )
+    return True
+
+
+def _image_present_or_pulled(ref: str) -> bool:
+    def docker(*args: str) -> bool:
+        try:
+            result = subprocess.run(["docker", *args], capture_output=True, timeout=600)
+        except subprocess.TimeoutExpired:
+            return False
+        return result.returncode == 0
+
+    return docker("image", "inspect", ref) or docker("pull", ref)
+
+
 @pytest.fixture(scope="session")
 def image(
     request: pytest.FixtureRequest,
@@ -228,11 +266,11 @@ def image(
     build_args = ["build", "--image", name, "--tag", tag, "--network", "host"]
     if not request.config.getoption("--no-build-cache"):
         build_args.append("--cache")
-    if request.config.getoption("--local-bases"):
+    versions = load_versions(REPO_ROOT, env={})
+    if use_local_bases(request.config, versions.go, versions.temporal):
         began = time.monotonic()
         from tooling.local_bases import ensure_local_bases
 
-        versions = load_versions(REPO_ROOT, env={})
         try:
             bases = ensure_local_bases(versions.go, versions.temporal)
         except ToolError as err:
