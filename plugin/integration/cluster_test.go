@@ -62,13 +62,14 @@ func startCluster(t *testing.T) *cluster {
 	// service logs harmless start-up errors that would drown the test output.
 	p := ports{DBFile: filepath.Join(dir, "temporal.db"), LogFile: filepath.Join(dir, "server.log")}
 	t.Cleanup(func() { showServerLogOnFailure(t, p.LogFile) })
-	for _, port := range []*int{
+	ptrs := []*int{
 		&p.Frontend, &p.FrontendMembership, &p.FrontendHTTP,
 		&p.InternalFrontend, &p.InternalFrontendMembership, &p.InternalFrontendHTTP,
 		&p.History, &p.HistoryMembership, &p.Matching, &p.MatchingMembership,
 		&p.Worker, &p.WorkerMembership, &p.Metrics,
-	} {
-		*port = freePort(t)
+	}
+	for i, port := range freePorts(t, len(ptrs)) {
+		*ptrs[i] = port
 	}
 	writeTemplate(t, filepath.Join(dir, "development.yaml"), serverConfigTemplate, p)
 	writeTemplate(t, filepath.Join(dir, serverconfig.AuthorizationFileName), authorizationTemplate, map[string]string{
@@ -108,6 +109,9 @@ func startCluster(t *testing.T) *cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Registered first, so it runs last (after the server stops) and also when the server
+	// fails to start: key refreshers must never outlive a test.
+	t.Cleanup(closeAuthz)
 	services := wiring.ServicesToStart(nil, false, cfg)
 	srv, err := temporal.NewServer(append([]temporal.ServerOption{
 		temporal.ForServices(services),
@@ -125,7 +129,6 @@ func startCluster(t *testing.T) *cluster {
 		if err := srv.Stop(); err != nil {
 			t.Errorf("stopping the server: %v", err)
 		}
-		closeAuthz()
 	})
 	return &cluster{
 		frontend:    fmt.Sprintf("127.0.0.1:%d", p.Frontend),
@@ -157,14 +160,20 @@ func createNamespaces(t *testing.T, cfg *config.Config) {
 	}
 }
 
-func freePort(t *testing.T) int {
+// freePorts returns n distinct free loopback ports. All listeners stay open until every
+// port is chosen: closing each at once lets the kernel hand the same port out twice.
+func freePorts(t *testing.T, n int) []int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports
 }
 
 func writeTemplate(t *testing.T, path, text string, data any) {

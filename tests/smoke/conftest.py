@@ -43,7 +43,7 @@ from harness import BuiltImage, SmokeServer, Tokens, register_namespace  # noqa:
 
 from tooling.errors import ToolError  # noqa: E402
 from tooling.keycloak import RunningKeycloak, read_realm_file  # noqa: E402
-from tooling.localregistry import LocalRegistry, free_loopback_port  # noqa: E402
+from tooling.localregistry import LocalRegistry, free_loopback_ports  # noqa: E402
 from tooling.versions import load_versions, resolve_tag  # noqa: E402
 
 SMOKE_DIR = Path(__file__).resolve().parent
@@ -359,7 +359,7 @@ def server(image: BuiltImage, keycloak: RunningKeycloak, tokens: Tokens) -> Iter
     """The pushed image running with the smoke config; `default` registered by a system admin."""
     workdir = Path(tempfile.mkdtemp(prefix="hardened-temporal-smoke-"))
     workdir.chmod(0o755)
-    ports = {name: str(free_loopback_port()) for name in PORT_NAMES}
+    ports = dict(zip(PORT_NAMES, map(str, free_loopback_ports(len(PORT_NAMES))), strict=True))
     render_server_config(workdir / "config", {**ports, "ISSUER": keycloak.issuer("temporal")})
     data = workdir / "data"
     data.mkdir()
